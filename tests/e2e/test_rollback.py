@@ -97,7 +97,7 @@ def test_zoho_engine_load_rolled_back_and_killed_midway_ends_as_before(
         migration = engine_load(url=url, sim=sim, out=tmp_path / "dentrix", patients=40)
         assert RecordLink.objects.filter(migration=migration).exclude(destination_id="").count() > 100
         assert zoho_state(sim) != before
-        sim.faults.update({"latency_ms": 5})
+        sim.faults.update({"latency_ms": 20})   # each batch takes a while: the kill lands midway
 
         kill_after_first_batch(migration)
         result = run_again(migration)
