@@ -222,8 +222,11 @@ def test_fields_merged_onto_a_record_edited_in_the_crm_open_a_conflict_and_resol
     contact = RecordLink.objects.get(migration=migration, role=RecordLink.Role.RECORD,
                                      destination_id=merged.destination_id)
     edit_in_crm(sim, contact, {"Balance_Due": 1.0})
-    change_in_source(tmp_path, [merged.source_id], column="balance_0_30_days", value="4321.00",
-                     file="v_guarantor_balance.csv", id_column="guar_id")
+    # The balance due is the sum of the ledger's aging buckets.
+    for column, value in (("balance_0_30_days", "4000.00"), ("balance_31_60_days", "300.00"),
+                          ("balance_61_90_days", "21.00"), ("balance_91_plus_days", "0.00")):
+        change_in_source(tmp_path, [merged.source_id], column=column, value=value, file="v_guarantor_balance.csv",
+                         id_column="guar_id")
 
     first = delta(migration)
     [conflict] = Conflict.objects.filter(migration=migration, status=Status.OPEN)

@@ -252,6 +252,15 @@ def test_an_unparseable_number_is_flagged():
     assert run({"kind": "number"}, "n/a").flags == ("unparseable_number",)
 
 
+def test_a_number_can_be_the_sum_of_several_fields():
+    buckets = {"kind": "currency", "fields": ["b30", "b60", "b90", "b90plus"]}
+    ledger = {"b30": "-1.200,50", "b60": "300,00", "b90": "", "b90plus": "0,25"}
+    assert run(buckets, record=ledger).value == Decimal("-900.25")
+    assert run(buckets, record={"b30": "", "b60": None}).value is None        # nothing owed is not a zero
+    refused = run({**buckets, "on_invalid": "fail"}, record={**ledger, "b90": "n/a"})
+    assert not refused.ok and "b90" in refused.error.message and "n/a" not in refused.error.message
+
+
 @pytest.mark.parametrize(("raw", "expected"), [
     ("Evet", True), ("HAYIR", False), ("Y", True), ("0", False), (True, True), ("", None),
 ])

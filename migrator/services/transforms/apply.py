@@ -270,16 +270,19 @@ def _template(spec: s.TemplateSpec, record: Mapping[str, Any], field: str, ctx: 
 
 
 def _number(spec: s.NumberSpec, record: Mapping[str, Any], field: str, ctx: Ctx) -> Outcome:
-    raw = b.get_value(record, field)
-    if b.is_blank(raw):
+    read = [(f, b.get_value(record, f)) for f in (spec.fields or [field])]
+    read = [(f, raw) for f, raw in read if not b.is_blank(raw)]
+    if not read:
         return Outcome(value=None)
-    try:
-        number = parse_decimal(raw, separator=spec.decimal_separator,
-                               comma_decimal=ctx.region.upper() in COMMA_DECIMAL_REGIONS)
-    except NumberParseError:
-        if spec.on_invalid == "fail":
-            return b.fail("unparseable_number", field, "not a number")
-        return Outcome(value=None, flags=(b.UNPARSEABLE_NUMBER,))
+    number = Decimal(0)
+    for name, raw in read:
+        try:
+            number += parse_decimal(raw, separator=spec.decimal_separator,
+                                    comma_decimal=ctx.region.upper() in COMMA_DECIMAL_REGIONS)
+        except NumberParseError:
+            if spec.on_invalid == "fail":
+                return b.fail("unparseable_number", name, "not a number")
+            return Outcome(value=None, flags=(b.UNPARSEABLE_NUMBER,))
     if spec.integer:
         return Outcome(value=int(quantize(number, 0)))
     if spec.places is not None:

@@ -128,6 +128,9 @@ class NumberSpec(_Spec):
     places: int | None = Field(default=None, ge=0, le=10)   # round half-up to this many places
     integer: bool = False
     on_invalid: Literal["flag_empty", "fail"] = "flag_empty"
+    # The sum of these fields instead of the map's one source field (a ledger's aging buckets → one balance);
+    # blank ones count as nothing, all blank gives an empty value.
+    fields: list[str] = Field(default_factory=list)
 
 
 class CurrencySpec(NumberSpec):
