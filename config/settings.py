@@ -128,6 +128,7 @@ REPORTS_DIR = VAR_DIR / "reports"
 DOWNLOAD_LINK_MAX_AGE = env_int("DOWNLOAD_LINK_MAX_AGE", 3600)
 # A work unit "in flight" longer than this is taken to belong to a dead worker and is reset.
 WORK_UNIT_STUCK_AFTER = env_int("WORK_UNIT_STUCK_AFTER", 600)
+WORK_UNIT_MAX_CRASHES = env_int("WORK_UNIT_MAX_CRASHES", 5)
 
 LOGGING = {
     "version": 1,

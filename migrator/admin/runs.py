@@ -12,8 +12,8 @@ from migrator.models import AuditEntry, RecordLink, Run, SampleDiff, WorkUnit
 class WorkUnitInline(admin.TabularInline):
     model = WorkUnit
     extra = 0
-    fields = ["source_object", "level", "slice_index", "state", "attempts", "processed", "total", "created",
-              "updated", "skipped", "failed", "last_error"]
+    fields = ["source_object", "level", "slice_index", "state", "attempts", "crashes", "processed", "total",
+              "created", "updated", "skipped", "failed", "last_error"]
     readonly_fields = fields
     can_delete = False
 
@@ -38,7 +38,8 @@ class RunAdmin(admin.ModelAdmin):
 
 @admin.register(WorkUnit)
 class WorkUnitAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "run", "state", "attempts", "processed", "total", "in_flight_since", "worker"]
+    list_display = ["__str__", "run", "state", "attempts", "crashes", "processed", "total", "in_flight_since",
+                    "worker"]
     list_filter = ["state"]
     list_select_related = ["run"]
     readonly_fields = [f.name for f in WorkUnit._meta.fields]

@@ -78,6 +78,9 @@ class WorkUnit(models.Model):
     checkpoint = models.CharField(max_length=200, blank=True)
     state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveIntegerField(default=0)
+    crashes = models.PositiveSmallIntegerField(
+        default=0, help_text="Unexpected errors and lost workers since the unit last moved its checkpoint; at "
+                             "WORK_UNIT_MAX_CRASHES the unit fails instead of being tried again.")
     not_before = models.DateTimeField(null=True, blank=True)
     in_flight_since = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=200, blank=True)

@@ -369,7 +369,7 @@ class UnitLoader(ChildWrites, FoldWrites):
         # a record that failed temporarily is read again (records after it are then recognised as done).
         progress: dict[str, Any] = {"in_flight_since": timezone.now()}
         if upto > 0:
-            progress |= {"checkpoint": batch[upto - 1].cursor, "processed": F("processed") + upto}
+            progress |= {"checkpoint": batch[upto - 1].cursor, "processed": F("processed") + upto, "crashes": 0}
         # One statement each for the batch's new and changed crosswalk rows (a link may be listed twice).
         unique = list({id(link): link for link in links}.values())
         now = timezone.now()

@@ -396,7 +396,7 @@ def _commit(unit: WorkUnit, out: Outcome, upto: int | None) -> None:
     """The batch's audit, the links it is done with and the unit's checkpoint, in one transaction."""
     progress: dict[str, Any] = {"in_flight_since": timezone.now()}
     if upto is not None:
-        progress["checkpoint"] = str(upto)
+        progress |= {"checkpoint": str(upto), "crashes": 0}
     with transaction.atomic():
         AuditEntry.objects.bulk_create(out.audits)
         RecordLink.objects.filter(pk__in=out.done).delete()

@@ -220,12 +220,39 @@ def _delta_since(migration: Migration) -> str:
 
 
 def _stuck_reset(run: Run) -> int:
+    """Units whose worker stopped renewing the lease go back, or fail when their workers keep dying on them
+    without moving the checkpoint (a record that takes the process down must not loop for ever)."""
     cutoff = timezone.now() - timedelta(seconds=settings.WORK_UNIT_STUCK_AFTER)
     WorkUnit.objects.filter(run=run, state=UnitState.PENDING, worker=QUEUED, in_flight_since__lt=cutoff).update(
         worker="")
-    return WorkUnit.objects.filter(run=run, state=UnitState.IN_FLIGHT, in_flight_since__lt=cutoff).update(
-        state=UnitState.PENDING, worker="", last_error="reset: its worker stopped renewing the lease",
-    )
+    stuck = WorkUnit.objects.filter(run=run, state=UnitState.IN_FLIGHT, in_flight_since__lt=cutoff)
+    limit = settings.WORK_UNIT_MAX_CRASHES
+    stuck.filter(crashes__gte=limit - 1).update(
+        state=UnitState.FAILED, worker="", crashes=F("crashes") + 1,
+        last_error=f"failed: its worker was lost {limit} times without moving the checkpoint (killed, out of "
+                   f"memory?); see the worker logs, fix the cause and start the run again")
+    return stuck.update(state=UnitState.PENDING, worker="", crashes=F("crashes") + 1,
+                        last_error="reset: its worker stopped renewing the lease")
+
+
+def _unexpected(unit: WorkUnit, worker: str, exc: Exception) -> None:
+    """A bug or an unforeseen answer: logged with where it happened (never the message or the source lines, which
+    may quote patient values), tried again after a while, failed once it happened WORK_UNIT_MAX_CRASHES times
+    without progress."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f"{frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else "?"
+    log.error("work unit %s (%s, run %s) raised %s at %s\n%s", unit.pk, unit.source_object, unit.run_id,
+              type(exc).__name__, where, "\n".join(f"  {f.filename}:{f.lineno} in {f.name}" for f in frames))
+    crashes = unit.crashes + 1
+    error = f"unexpected {type(exc).__name__} at {where} ({crashes} without progress; see the worker log)"
+    done = WorkUnit.objects.filter(pk=unit.pk, worker=worker)
+    if crashes >= settings.WORK_UNIT_MAX_CRASHES:
+        done.update(state=UnitState.FAILED, worker="", crashes=crashes, last_error=error)
+    else:
+        later = timezone.now() + timedelta(seconds=30 * crashes)
+        done.update(state=UnitState.PENDING, worker="", crashes=crashes, last_error=error, not_before=later)
 
 
 def _ready_level(run: Run) -> int | None:
@@ -309,6 +336,10 @@ def work_unit_execute(*, unit_id: int, worker: str | None = None) -> bool:
         later = timezone.now() + timedelta(seconds=exc.retry_after or 30)
         WorkUnit.objects.filter(pk=unit.pk, worker=worker).update(
             state=UnitState.PENDING, worker="", last_error=f"temporary: {exc.code or exc.message}", not_before=later)
+        return True
+    except Exception as exc:  # anything else: counted, tried again later, failed at the limit
+        unit.refresh_from_db(fields=["crashes"])
+        _unexpected(unit, worker, exc)
         return True
     WorkUnit.objects.filter(pk=unit.pk, worker=worker).update(state=UnitState.DONE, worker="", last_error="",
                                                               in_flight_since=None)

@@ -90,3 +90,48 @@ def test_one_sweep_per_period_across_workers_and_none_from_burst_workers(monkeyp
         assert sweeps == ["sweep"]
     finally:
         conn.delete(SWEEP_KEY)
+
+
+def test_a_unit_whose_workers_keep_dying_fails_instead_of_looping(settings: Any, queued: list[int]) -> None:
+    settings.WORK_UNIT_STUCK_AFTER, settings.WORK_UNIT_MAX_CRASHES = 30, 3
+    run = Run.objects.create(migration=MigrationFactory(), kind=Run.Kind.FULL, state=Run.State.RUNNING)
+    unit = _unit(run, state=WorkUnit.State.IN_FLIGHT, since_seconds=45, worker="host:1")
+
+    runs_sweep()
+    unit.refresh_from_db()
+    assert (unit.state, unit.crashes) == (WorkUnit.State.PENDING, 1)
+
+    for expected in (WorkUnit.State.PENDING, WorkUnit.State.FAILED):   # lost again: 2 crashes, then 3
+        WorkUnit.objects.filter(pk=unit.pk).update(state=WorkUnit.State.IN_FLIGHT, worker="host:2",
+                                                   in_flight_since=timezone.now() - timedelta(seconds=45))
+        runs_sweep()
+        unit.refresh_from_db()
+        assert unit.state == expected
+    assert unit.crashes == 3 and "lost 3 times" in unit.last_error
+    run.refresh_from_db()
+    assert run.state == Run.State.FAILED and "lost 3 times" in run.error
+
+
+def test_an_unexpected_error_is_retried_later_then_fails_the_unit_without_quoting_its_message(
+        settings: Any, queued: list[int], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from migrator.services import runs
+
+    settings.WORK_UNIT_MAX_CRASHES = 2
+    run = Run.objects.create(migration=MigrationFactory(), kind=Run.Kind.FULL, state=Run.State.RUNNING)
+    unit = _unit(run, state=WorkUnit.State.PENDING, since_seconds=None)
+
+    def load(*, unit: WorkUnit, should_stop: Any) -> None:
+        raise ValueError("patient Ayşe Yılmaz, born 02.03.1981")
+
+    monkeypatch.setattr(runs, "work_unit_load", load)
+    assert runs.work_unit_execute(unit_id=unit.pk, worker="host:1")
+    unit.refresh_from_db()
+    assert unit.state == WorkUnit.State.PENDING and unit.crashes == 1 and unit.worker == ""
+    assert unit.not_before is not None and unit.not_before > timezone.now()       # not at once: in a while
+    assert "ValueError" in unit.last_error and "Ayşe" not in unit.last_error
+
+    WorkUnit.objects.filter(pk=unit.pk).update(not_before=None)
+    assert runs.work_unit_execute(unit_id=unit.pk, worker="host:1")
+    unit.refresh_from_db()
+    assert unit.state == WorkUnit.State.FAILED and unit.crashes == 2
+    assert "ValueError" in caplog.text and "Ayşe" not in caplog.text            # frames logged, never the message
