@@ -64,6 +64,14 @@ class UnitStopped(Exception):
         self.budget = budget
 
 
+class LeaseLost(UnitStopped):
+    """The unit was taken back while this worker held it (its lease ran out): another worker goes on from the
+    checkpoint, so this one must not commit the batch it holds."""
+
+    def __init__(self) -> None:
+        super().__init__("the unit's lease ran out while this worker held it: another worker goes on")
+
+
 @dataclass(eq=False)
 class Item:
     """One source record on its way through a batch."""
@@ -379,10 +387,11 @@ class UnitLoader(ChildWrites, FoldWrites):
             RecordLink.objects.bulk_create([link for link in unique if link.pk is None])
             RecordLink.objects.bulk_update([link for link in unique if link.pk is not None], LINK_FIELDS)
             AuditEntry.objects.bulk_create(audits)
-            WorkUnit.objects.filter(pk=self.unit.pk).update(
-                created=F("created") + counts["created"], updated=F("updated") + counts["updated"],
-                skipped=F("skipped") + counts["skipped"], failed=F("failed") + counts["failed"], **progress,
-            )
+            held = WorkUnit.objects.filter(pk=self.unit.pk, state=WorkUnit.State.IN_FLIGHT, worker=self.unit.worker)
+            if not held.update(created=F("created") + counts["created"], updated=F("updated") + counts["updated"],
+                               skipped=F("skipped") + counts["skipped"], failed=F("failed") + counts["failed"],
+                               **progress):
+                raise LeaseLost
         if upto > 0:
             self.unit.checkpoint = batch[upto - 1].cursor
             self.unit.processed += upto

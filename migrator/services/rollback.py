@@ -44,7 +44,7 @@ from connectors.base import (
 from migrator.models import AuditEntry, FieldMap, Migration, ObjectMapping, RecordLink, ReviewStatus, Run, WorkUnit
 from migrator.services.connections import destination_connector
 from migrator.services.lifecycle import TRANSITIONS, register_gate
-from migrator.services.pipeline import UnitStopped
+from migrator.services.pipeline import LeaseLost, UnitStopped
 from migrator.services.plan import MERGE_STRATEGIES, PlanError
 
 log = logging.getLogger(__name__)
@@ -404,10 +404,10 @@ def _commit(unit: WorkUnit, out: Outcome, upto: int | None) -> None:
             # Our restore is our write: links still on that record must not take it for a clinic's edit.
             RecordLink.objects.filter(_on_module(module), migration_id=unit.run.migration_id,
                                       destination_id=dest_id).update(destination_modified_at=modified)
-        WorkUnit.objects.filter(pk=unit.pk).update(
-            processed=F("processed") + len(out.done) + out.kept + out.failed,
-            skipped=F("skipped") + out.kept, failed=F("failed") + out.failed, **progress,
-        )
+        held = WorkUnit.objects.filter(pk=unit.pk, state=WorkUnit.State.IN_FLIGHT, worker=unit.worker)
+        if not held.update(processed=F("processed") + len(out.done) + out.kept + out.failed,
+                           skipped=F("skipped") + out.kept, failed=F("failed") + out.failed, **progress):
+            raise LeaseLost
     if upto is not None:
         unit.checkpoint = str(upto)
 

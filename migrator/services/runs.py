@@ -302,6 +302,51 @@ def work_unit_claim(*, unit_id: int, worker: str) -> WorkUnit | None:
                                            "object_mapping").get(pk=unit_id)
 
 
+class _Lease:
+    """Renews the lease on a claimed unit from a thread while the worker is busy with it, so a long batch (a slow
+    CRM, large attachments, a Bulk Write job) is not taken for a dead worker's; a killed worker stops renewing and
+    its unit goes back after WORK_UNIT_STUCK_AFTER. Not on SQLite (the embedded default runs one process, and a
+    second writer there only waits on the first)."""
+
+    def __init__(self, unit_id: int, worker: str) -> None:
+        import threading
+
+        from django.db import connection
+
+        self.unit_id, self.worker = unit_id, worker
+        self.stopped = threading.Event()
+        self.thread = None if connection.vendor == "sqlite" else threading.Thread(
+            target=self._renew, name=f"lease-{unit_id}", daemon=True)
+
+    def __enter__(self) -> _Lease:
+        if self.thread is not None:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        if self.thread is not None:
+            self.thread.join()
+
+    def _renew(self) -> None:
+        from django.db import DatabaseError, connection
+
+        every = max(0.5, settings.WORK_UNIT_STUCK_AFTER / 3)
+        try:
+            while not self.stopped.wait(every):
+                try:
+                    with transaction.atomic():
+                        # Never queue behind the unit's own batch commit for long: the next beat will do.
+                        with connection.cursor() as cursor:
+                            cursor.execute("SET LOCAL lock_timeout = '2s'")
+                        WorkUnit.objects.filter(pk=self.unit_id, state=UnitState.IN_FLIGHT,
+                                                worker=self.worker).update(in_flight_since=timezone.now())
+                except DatabaseError as exc:   # a hiccup: the batch commits renew the lease too
+                    log.warning("work unit %s: the lease was not renewed (%s)", self.unit_id, type(exc).__name__)
+        finally:
+            connection.close()
+
+
 def work_unit_execute(*, unit_id: int, worker: str | None = None) -> bool:
     """Claim and load one unit; record how it ended. False when the unit was not ours to run."""
     worker = worker or worker_name()
@@ -314,12 +359,13 @@ def work_unit_execute(*, unit_id: int, worker: str | None = None) -> bool:
         return Run.objects.filter(pk=run.pk, state__in=[Run.State.PAUSED, Run.State.CANCELLED]).exists()
 
     try:
-        if run.kind == Run.Kind.ROLLBACK:
-            from migrator.services.rollback import rollback_unit_load
+        with _Lease(unit.pk, worker):
+            if run.kind == Run.Kind.ROLLBACK:
+                from migrator.services.rollback import rollback_unit_load
 
-            rollback_unit_load(unit=unit, should_stop=should_stop)
-        else:
-            work_unit_load(unit=unit, should_stop=should_stop)
+                rollback_unit_load(unit=unit, should_stop=should_stop)
+            else:
+                work_unit_load(unit=unit, should_stop=should_stop)
     except UnitStopped as stop:
         WorkUnit.objects.filter(pk=unit.pk, worker=worker).update(
             state=UnitState.PENDING, worker="", last_error=stop.reason, not_before=stop.not_before,
