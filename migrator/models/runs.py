@@ -40,6 +40,9 @@ class Run(models.Model):
     credits_used = models.PositiveBigIntegerField(default=0)
     api_calls = models.PositiveBigIntegerField(default=0)
     error = models.TextField(blank=True)
+    followed_up = models.BooleanField(
+        default=False, help_text="What a completed run sets off (the sample's field diff, the migration's next "
+                                 "state) has been done; the workers' sweep does it for a run whose process died first.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -137,8 +137,8 @@ def reconciliation_run(
             for end in opened:
                 end.close()
     with transaction.atomic():
-        run.state, run.finished_at = Run.State.COMPLETED, timezone.now()
-        run.save(update_fields=["state", "finished_at"])
+        run.state, run.finished_at, run.followed_up = Run.State.COMPLETED, timezone.now(), True   # the report
+        run.save(update_fields=["state", "finished_at", "followed_up"])
         report = ReconciliationReport.objects.create(
             migration=migration, run=run, verdict="pass" if passed else "fail", reasons=reasons, data=data)
     log.info("reconciliation: migration=%s report=%s verdict=%s reasons=%d", migration.pk, report.pk,

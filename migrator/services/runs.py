@@ -417,7 +417,9 @@ def runs_sweep() -> int:
     `not_before` passed are queued, runs waiting for the budget resume, runs with nothing left are closed. What a
     finishing unit does for its run, done on a timer for the runs whose last unit will never finish."""
     active = Run.objects.filter(state__in=[Run.State.RUNNING, Run.State.WAITING_BUDGET]).values_list("pk", flat=True)
-    return sum(run_dispatch(run_id=run_id) for run_id in list(active))
+    queued = sum(run_dispatch(run_id=run_id) for run_id in list(active))
+    runs_follow_up()
+    return queued
 
 
 def run_finish_if_done(*, run: Run) -> bool:
@@ -444,15 +446,34 @@ def _blocked_level(run: Run) -> int:
 
 
 def run_completed(*, run_id: int) -> None:
-    """After a run completes: the sample's field diff, and the migration's next state."""
+    """After a run completes: the sample's field diff, and the migration's next state. Marked done at the end, so
+    a process that dies on the way leaves it to the workers' sweep (`runs_follow_up`); each step is idempotent."""
     from migrator.services import sample as sample_service
 
     run = Run.objects.select_related("migration").get(pk=run_id)
+    if run.followed_up:
+        return
     if run.kind == Run.Kind.SAMPLE:
         sample_service.sample_diff(run=run)
     target = FINISHES_AT.get(run.kind)
     if target and (run.migration.state != target or run.kind == Run.Kind.DELTA):
         migration_transition(migration=run.migration, to_state=target, note=f"{run} completed")
+    Run.objects.filter(pk=run.pk).update(followed_up=True)
+
+
+def runs_follow_up() -> int:
+    """Completed runs whose follow-up never ran (their process died between closing the run and that step), once
+    WORK_UNIT_STUCK_AFTER has passed since they finished; returns how many were followed up."""
+    cutoff = timezone.now() - timedelta(seconds=settings.WORK_UNIT_STUCK_AFTER)
+    done = 0
+    for run_id in Run.objects.filter(state=Run.State.COMPLETED, followed_up=False, finished_at__lt=cutoff) \
+            .order_by("finished_at").values_list("pk", flat=True):
+        try:
+            run_completed(run_id=run_id)
+            done += 1
+        except Exception as exc:  # tried again on the next sweep; one bad run must not stop the others
+            log.warning("run %s: its follow-up failed again (%s)", run_id, type(exc).__name__)
+    return done
 
 
 def run_drive(*, run_id: int, worker: str | None = None, max_wait: float = 3600.0) -> Run:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from rq import Queue
 
 from migrator import jobs
-from migrator.models import Run, WorkUnit
+from migrator.models import Migration, Run, WorkUnit
 from migrator.services.runs import runs_sweep
 from migrator.worker import SWEEP_KEY, MigrationWorker, sweep_every
 from tests.factories import MigrationFactory
@@ -135,3 +135,28 @@ def test_an_unexpected_error_is_retried_later_then_fails_the_unit_without_quotin
     unit.refresh_from_db()
     assert unit.state == WorkUnit.State.FAILED and unit.crashes == 2
     assert "ValueError" in caplog.text and "Ayşe" not in caplog.text            # frames logged, never the message
+
+
+def test_a_run_whose_process_died_before_its_follow_up_is_followed_up_by_the_sweep(settings: Any) -> None:
+    """The run closed, the process died before the migration moved on: the sweep does it once the run has been
+    over for the lease time, and only once."""
+    settings.WORK_UNIT_STUCK_AFTER = 30
+    migration = MigrationFactory(state=Migration.State.LOADING)
+    long_ago = timezone.now() - timedelta(seconds=45)
+    orphan = Run.objects.create(migration=migration, kind=Run.Kind.FULL, state=Run.State.COMPLETED,
+                                finished_at=long_ago)
+    other = MigrationFactory(state=Migration.State.LOADING)
+    recent = Run.objects.create(migration=other, kind=Run.Kind.FULL, state=Run.State.COMPLETED,
+                                finished_at=timezone.now())   # its own process may still be on it
+
+    runs_sweep()
+
+    migration.refresh_from_db()
+    other.refresh_from_db()
+    orphan.refresh_from_db()
+    assert migration.state == Migration.State.LOADED and orphan.followed_up
+    recent.refresh_from_db()
+    assert other.state == Migration.State.LOADING and not recent.followed_up
+    events = migration.events.count()
+    runs_sweep()
+    assert migration.events.count() == events
