@@ -54,9 +54,12 @@ def dependencies(mappings: list[ObjectMapping]) -> list[Edge]:
             if fm.status == ReviewStatus.REJECTED:
                 continue
             spec = fm.transform or {}
-            if spec.get("kind") != "lookup":
+            if spec.get("kind") == "lookup":
+                target = str(spec.get("source_object", ""))
+            elif spec.get("kind") == "line_items":
+                target = str(spec.get("product_object", ""))   # each line points at its product's record
+            else:
                 continue
-            target = str(spec.get("source_object", ""))
             edges.extend(Edge(om, p, f"lookup {fm.destination_field or fm.source_field} → {target}", fm.pk)
                          for p in creators.get(target, []) if p.pk != om.pk)
     return edges

@@ -42,6 +42,7 @@ from migrator.services.owners import OwnerUnresolved, owner_resolver
 from migrator.services.pipeline_children import ChildWrites, HeldOutcome
 from migrator.services.pipeline_folds import FoldWrites, folds
 from migrator.services.plan import MappingPlan, PlanError, Transformed
+from migrator.services.transforms.specs import LineItemsSpec
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +156,8 @@ class UnitLoader(ChildWrites, FoldWrites):
             source_objects=self.source_objects,
         ) if self.unit.object_mapping and len(self.unit.object_mapping.source_objects) > 1 else []
         self.sample = self._sample_filter()
+        self.line_specs = [fp.spec for p in self.plans for fp in p.fields if isinstance(fp.spec, LineItemsSpec)]
+        self._lines: dict[str, dict[str, list[dict[str, Any]]]] | None = None
         raw_since = self.run.options.get("since") if self.run.kind == Run.Kind.DELTA else None
         self.since = datetime.fromisoformat(raw_since) if raw_since else None
 
@@ -480,6 +483,8 @@ class UnitLoader(ChildWrites, FoldWrites):
                     continue
                 plan = chosen
             data = plans.joined(r, self.tables) if self.tables else r.data
+            if self.line_specs:
+                data = self._with_lines(data, r.source_id)
             out: Transformed = plan.transform(data)
             if not out.ok:
                 result.audit(self.run, r, Op.FAIL, destination_module=plan.module, error_code=out.error_code,
@@ -511,6 +516,29 @@ class UnitLoader(ChildWrites, FoldWrites):
             items.append(item)
         self._attach_links(items)
         return items
+
+    def _with_lines(self, data: Mapping[str, Any], source_id: str) -> dict[str, Any]:
+        """The record with its line rows (`<object>[]`), which also makes a changed line a changed record."""
+        if self._lines is None:
+            self._lines = self._line_index()
+        return {**data, **{key: rows.get(source_id, []) for key, rows in self._lines.items()}}
+
+    def _line_index(self) -> dict[str, dict[str, list[dict[str, Any]]]]:
+        """The line rows of this unit's records, per line object: one pass over the unit's ids, one over each line
+        object. Memory is bounded by the unit's slice, not by the source."""
+        ids = {r.source_id for r in self.records() if isinstance(r, SourceRecord)}
+        index: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        for spec in self.line_specs:
+            lines = self.source_objects.get(spec.source_object)
+            if lines is None:
+                raise PlanError(f"the source has no object {spec.source_object!r} for line items")
+            ref = plans.reference_field(lines, self.primary.source.name)
+            keep = [lines.id_field, *spec.fields]
+            rows = index.setdefault(spec.rows_key, {})
+            for row in self.source.iter_records(spec.source_object):
+                if isinstance(row, SourceRecord) and (owner := str(row.data.get(ref) or "")) in ids:
+                    rows.setdefault(owner, []).append({k: row.data.get(k) for k in keep})
+        return index
 
     def _attach_links(self, items: list[Item]) -> None:
         if not items:

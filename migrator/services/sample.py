@@ -353,6 +353,12 @@ def _same(expected: Any, actual: Any) -> bool:
             return Decimal(str(expected)) == Decimal(str(actual))
         except InvalidOperation:
             return False
+    if isinstance(expected, list | tuple) and expected and all(isinstance(x, Mapping) for x in expected):
+        # Rows (line items, subform rows): the CRM adds its own keys (row id, computed totals); ours must match.
+        rows = actual if isinstance(actual, list) else []
+        return len(rows) == len(expected) and all(
+            isinstance(got, Mapping) and all(_same(value, got.get(key)) for key, value in want.items())
+            for want, got in zip(expected, rows, strict=False))
     if isinstance(expected, list | tuple):
         return [str(x) for x in expected] == [str(x) for x in (actual if isinstance(actual, list) else [actual])]
     return str(expected).strip() == str(actual).strip()

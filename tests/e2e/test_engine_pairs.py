@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 # (pair, catalog position) -> why staff reject the row before loading (same list as tests/services/
 # test_pairs_mapping.py; each is a gap between the seed and what the sample export holds).
 REJECTED: dict[str, dict[int, str]] = {
-    "drdentes:zoho-crm": {5: "Sales_Orders need an Ordered_Items subform of Products; the export has no line items"},
     "drdentes:freshsales": {8: "invoices and insurance refer to the patient, not to the treatment's deal"},
 }
 # Outcomes that are correct behaviour, each with its reason in the audit (anything else failing fails the test).
@@ -44,6 +44,7 @@ EXPECTED_SKIPS = {
     "NOT_MIGRATED",           # users (owner matching) and workflow/integration rows (rebuild reference)
     "FILE_TOO_LARGE",         # over the destination's file cap: listed for external storage
     "PARENT_IN_OTHER_MODULE",  # Contact-only fields of a patient who became a Lead (seed 000, row 6)
+    "LOOKUP_IN_OTHER_MODULE",  # an invoice's optional Contact_Name when its patient became a Lead: loads without it
     "UNCHANGED",
 }
 EXPECTED_FAILURES = {
@@ -193,15 +194,21 @@ def _lookups_point_at_their_parents(migration: Any, state: _State, source: dict[
     for om in rows:
         if om.strategy not in plans.RECORD_STRATEGIES:
             continue
-        lookups = [fm for fm in om.field_maps.filter(status=ReviewStatus.CONFIRMED)
-                   if (fm.transform or {}).get("kind") == "lookup"]
+        confirmed = list(om.field_maps.filter(status=ReviewStatus.CONFIRMED))
+        lookups = [fm for fm in confirmed if (fm.transform or {}).get("kind") == "lookup"]
+        line_maps = [fm for fm in confirmed if (fm.transform or {}).get("kind") == "line_items"]
+        objects = _objects(migration) if line_maps else {}
+        # Optional lookups left empty because the parent became a record the field cannot hold, as audited.
+        dropped = set(AuditEntry.objects.filter(migration=migration, object_mapping=om, op=AuditEntry.Op.SKIP,
+                                                error_code="LOOKUP_IN_OTHER_MODULE")
+                      .values_list("source_id", "error_field"))
         for link in RecordLink.objects.filter(migration=migration, role=RecordLink.Role.RECORD,
                                               source_object=om.source_object,
                                               destination_module=om.destination_module).exclude(destination_id=""):
             record = state.records(om.destination_module)[link.destination_id]
             for fm in lookups:
                 raw = str(source[om.source_object][link.source_id].data.get(fm.source_field) or "").strip()
-                if not raw:
+                if not raw or (link.source_id, fm.destination_field) in dropped:
                     continue
                 parent = record_links[(fm.transform["source_object"], raw)]
                 assert parent in state.lookup_ids(record, fm.destination_field), (
@@ -209,6 +216,9 @@ def _lookups_point_at_their_parents(migration: Any, state: _State, source: dict[
                     f"{om.source_object} {link.source_id}")
                 assert state.find(parent) is not None
                 checked += 1
+            for fm in line_maps:
+                checked += _lines_are_the_billed_rows(objects, fm.transform, fm.destination_field, om.source_object,
+                                                      link.source_id, record, source, record_links)
     # Notes and files hang on the parent record their link names, and that record exists.
     for link in RecordLink.objects.filter(migration=migration, role=RecordLink.Role.CHILD).exclude(destination_id=""):
         assert link.parent_id and state.find(link.parent_id) is not None, link
@@ -216,6 +226,22 @@ def _lookups_point_at_their_parents(migration: Any, state: _State, source: dict[
         assert child is not None and state.parent_of(child) == link.parent_id, link
         checked += 1
     assert checked
+
+
+def _lines_are_the_billed_rows(objects: dict[str, Any], spec: dict[str, Any], field: str, parent_object: str,
+                               parent_id: str, record: dict[str, Any], source: dict[str, dict[str, SourceRecord]],
+                               record_links: dict[tuple[str, str], str]) -> int:
+    """An order's line items are the rows that name it (the treatments its invoice billed), in source order: each
+    points at the loaded product of its code, at the row's amount."""
+    ref = plans.reference_field(objects[spec["source_object"]], parent_object)
+    billed = [r.data for r in source[spec["source_object"]].values() if str(r.data.get(ref) or "") == parent_id]
+    held = record.get(field) or []
+    assert len(held) == len(billed), (parent_object, parent_id, field)
+    for row, line in zip(billed, held, strict=True):
+        product = record_links[(spec["product_object"], str(row[spec["product_field"]]))]
+        assert (line["Product_Name"]["id"], float(line["Quantity"])) == (product, 1.0), (parent_object, parent_id)
+        assert Decimal(str(line["List_Price"])) == Decimal(str(row[spec["price_field"]])), (parent_object, parent_id)
+    return len(held)
 
 
 def _owners_are_the_matched_ones(migration: Any, state: _State, source: dict[str, dict[str, SourceRecord]],
@@ -274,6 +300,14 @@ def _source_records(migration: Any) -> dict[str, dict[str, SourceRecord]]:
     try:
         return {o.name: {r.source_id: r for r in connector.iter_records(o.name) if isinstance(r, SourceRecord)}
                 for o in connector.discover()}
+    finally:
+        connector.close()
+
+
+def _objects(migration: Any) -> dict[str, Any]:
+    connector = source_connector(migration.source_connection)
+    try:
+        return {o.name: o for o in connector.discover()}
     finally:
         connector.close()
 

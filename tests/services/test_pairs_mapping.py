@@ -46,7 +46,6 @@ PAIRS = ["dentrix:zoho-crm", "drdentes:zoho-crm", "drdentes:freshsales", "dental
          "dent-o-soft:zoho-crm"]
 # (pair, catalog position) -> why the row cannot load automatically.
 REJECTED = {
-    ("drdentes:zoho-crm", 5): "Sales_Orders need an Ordered_Items subform of Products; the pair loads no products",
     ("drdentes:freshsales", 8): "invoices and insurance refer to the patient, not to the treatment's deal",
 }
 KEYED = {MappingStrategy.RECORDS, MappingStrategy.ROUTED_RECORDS, MappingStrategy.CUSTOM_MODULE}

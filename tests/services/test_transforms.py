@@ -321,6 +321,28 @@ def test_an_optional_empty_lookup_is_only_flagged():
     assert run({"kind": "lookup", "source_object": "patient"}, "").error.code == "lookup_missing"
 
 
+LINES = {"kind": "line_items", "source_object": "treatment", "product_object": "product",
+         "product_field": "İşlem Kodu", "price_field": "Tutar"}
+
+
+def test_line_items_are_the_rows_that_refer_to_the_record_each_pointing_at_its_product():
+    products = {"D1110": "p-1", "D2750": "p-2"}
+    ctx = TransformContext(region="TR", lookup=lambda obj, sid: products.get(sid) if obj == "product" else None)
+    invoice = {"treatment[]": [{"İşlem Kodu": "D2750", "Tutar": "40.278,00"},
+                               {"İşlem Kodu": "D1110", "Tutar": "1.750,5"}]}
+    assert run(LINES, record=invoice, ctx=ctx).value == [
+        {"Product_Name": "p-2", "Quantity": 1.0, "List_Price": 40278.0},
+        {"Product_Name": "p-1", "Quantity": 1.0, "List_Price": 1750.5},
+    ]
+
+
+def test_line_items_fail_the_record_on_an_unloaded_product_or_no_rows():
+    ctx = TransformContext(region="TR", lookup=lambda obj, sid: None)
+    unloaded = run(LINES, record={"treatment[]": [{"İşlem Kodu": "D9999", "Tutar": "1"}]}, ctx=ctx)
+    assert unloaded.error.code == "lookup_unresolved" and "line 1" in unloaded.error.message
+    assert run(LINES, record={"treatment[]": []}, ctx=ctx).error.code == "no_line_items"
+
+
 def test_owner_resolves_through_owner_matches_and_never_falls_back_silently():
     ctx = TransformContext(owner=lambda sid: {"DR1": "u-1"}.get(sid))
     assert run({"kind": "owner"}, "DR1", ctx=ctx).value == "u-1"

@@ -50,7 +50,7 @@ TABLES: tuple[TableSpec, ...] = (
         C("Hekim No", "reference", "user", api="dentist_id"), C("Diş No", "code", api="tooth"),
         C("Yüzey", "code", api="surface"), C("İşlem Kodu", "code", api="code"), C("İşlem Adı", api="name"),
         C("Tutar", "currency", api="amount"), C("Durum", "code", api="status"), C("Tarih", "date", api="date"),
-        C("Güncelleme Tarihi", "datetime", api="updated_at"),
+        C("Fatura No", "reference", "invoice", api="invoice_id"), C("Güncelleme Tarihi", "datetime", api="updated_at"),
     ), id_field="Tedavi No", owner_field="Hekim No", modified_field="Güncelleme Tarihi"),
     TableSpec("invoice", "Fatura", "faturalar.csv", (
         C("Fatura No", "id", api="id"), C("Hasta No", "reference", "patient", api="patient_id"),

@@ -224,16 +224,19 @@ class DrDentes(Layout):
                                    "Durum": rng.choice(("Geldi", "Gelmedi", "İptal", "Planlandı")),
                                    "Güncelleme Tarihi": self.dt(when)})
         total = Decimal(0)
-        for code, desc, fee, tooth, surf in g.procedures(rng.choice((0, 1, 2, 3))):
+        # One invoice bills the patient's treatments; each treatment row names it (its line on the invoice).
+        procedures = list(g.procedures(rng.choice((0, 1, 2, 3))))
+        invoice = g.next_id("invoice") if procedures else ""
+        for code, desc, fee, tooth, surf in procedures:
             amount = fee * 35
             total += amount
             g.emit("treatment", {"Tedavi No": g.next_id("treatment"), "Hasta No": p.id, "Hekim No": self.owner(),
                                  "Diş No": str(universal_to_fdi(tooth)) if tooth else "", "Yüzey": surf,
                                  "İşlem Kodu": code, "İşlem Adı": desc, "Tutar": self.money(amount),
                                  "Durum": rng.choice(("Planlandı", "Tamamlandı")),
-                                 "Tarih": self.d(g.past(1500).date()), "Güncelleme Tarihi": upd})
+                                 "Tarih": self.d(g.past(1500).date()), "Fatura No": invoice,
+                                 "Güncelleme Tarihi": upd})
         if total:
-            invoice = g.next_id("invoice")
             paid = (total * Decimal(rng.choice(("0", "0.5", "1", "1.1")))).quantize(Decimal("0.01"))
             g.emit("invoice", {"Fatura No": invoice, "Hasta No": p.id, "Klinik No": self.clinics[p.n % 2],
                                "Tarih": self.d(g.past(900).date()), "Tutar": self.money(total),

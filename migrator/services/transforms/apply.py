@@ -52,7 +52,7 @@ def _text(value: Any) -> str:
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     return str(value)
 
 
@@ -362,6 +362,38 @@ def _lookup(spec: s.LookupSpec, record: Mapping[str, Any], field: str, ctx: Ctx)
     return Outcome(value=dest_id)
 
 
+def _line_items(spec: s.LineItemsSpec, record: Mapping[str, Any], field: str, ctx: Ctx) -> Outcome:
+    rows = record.get(spec.rows_key) or []
+    if not rows:
+        return b.fail("no_line_items", spec.source_object, f"no {spec.source_object} rows refer to this record")
+    comma = ctx.region.upper() in COMMA_DECIMAL_REGIONS
+    lines: list[dict[str, Any]] = []
+    for number, row in enumerate(rows, 1):
+        code = _text(row.get(spec.product_field) or "").strip()
+        product = ctx.lookup(spec.product_object, code) if code else None
+        if product is None:
+            # The product's code is catalogue data, not a patient's: it may be named.
+            return b.fail("lookup_unresolved", spec.product_field,
+                          f"line {number}: the {spec.product_object} {code or '(none)'} is not loaded")
+        line: dict[str, Any] = {spec.product: product}   # a flat id, as every lookup in a payload
+        for name, target, default in ((spec.quantity_field, spec.quantity, Decimal(1)),
+                                      (spec.price_field, spec.price, None), (spec.discount_field, spec.discount, None)):
+            raw = row.get(name) if name else None
+            if b.is_blank(raw):
+                value = default
+            else:
+                try:
+                    value = parse_decimal(raw, comma_decimal=comma)
+                except NumberParseError:
+                    return b.fail("unparseable_number", name, f"line {number}: not a number")
+            if value is not None:
+                line[target] = float(value)
+        if spec.description_field and not b.is_blank(row.get(spec.description_field)):
+            line[spec.description] = _text(row[spec.description_field]).strip()
+        lines.append(line)
+    return Outcome(value=lines)
+
+
 def _owner(spec: s.OwnerSpec, record: Mapping[str, Any], field: str, ctx: Ctx) -> Outcome:
     raw = b.get_value(record, field)
     source_id = "" if b.is_blank(raw) else _text(raw).strip()
@@ -389,5 +421,6 @@ _HANDLERS: dict[str, Callable[[Any, Mapping[str, Any], str, Ctx], Outcome]] = {
     "json": _json,
     "long_text": _long_text,
     "lookup": _lookup,
+    "line_items": _line_items,
     "owner": _owner,
 }

@@ -167,6 +167,36 @@ class LookupSpec(_Spec):
     required: bool = True
 
 
+class LineItemsSpec(_Spec):
+    """Line items of an invoice or order (Zoho `Ordered_Items` / `Invoiced_Items`): one row per source row of
+    `source_object` that refers to the record (a treatment naming the invoice that billed it), each pointing at the
+    destination record of its product. The loader hands the rows in as `<source_object>[]`."""
+
+    kind: Literal["line_items"] = "line_items"
+    source_object: str = Field(min_length=1)        # the line rows, e.g. "treatment"
+    product_object: str = Field(min_length=1)       # whose destination records are the products, e.g. "product"
+    product_field: str = Field(min_length=1)        # the line's reference to its product, e.g. "İşlem Kodu"
+    price_field: str = ""                           # → List_Price
+    quantity_field: str = ""                        # → Quantity; empty: one each
+    discount_field: str = ""                        # → Discount
+    description_field: str = ""                     # → the line's Description, e.g. tooth and surface
+    product: str = "Product_Name"                   # the destination's names for the line's fields
+    quantity: str = "Quantity"
+    price: str = "List_Price"
+    discount: str = "Discount"
+    description: str = "Description"
+
+    @property
+    def rows_key(self) -> str:
+        return f"{self.source_object}[]"
+
+    @property
+    def fields(self) -> list[str]:
+        """The line fields the transform reads (the loader keeps only these of each row)."""
+        return [f for f in (self.product_field, self.price_field, self.quantity_field, self.discount_field,
+                            self.description_field) if f]
+
+
 class ConstantSpec(_Spec):
     kind: Literal["constant"] = "constant"
     value: JsonValue
@@ -179,13 +209,13 @@ class OwnerSpec(_Spec):
 TransformSpec = Annotated[
     CopySpec | ValueMapSpec | DateSpec | DateTimeSpec | PhoneSpec | EmailSpec | NameSpec | ConcatSpec
     | TemplateSpec | NumberSpec | CurrencySpec | BooleanSpec | JsonSpec | LongTextSpec | LookupSpec
-    | ConstantSpec | OwnerSpec,
+    | LineItemsSpec | ConstantSpec | OwnerSpec,
     Field(discriminator="kind"),
 ]
 
 KINDS: tuple[str, ...] = (
     "copy", "value_map", "date", "datetime", "phone", "email", "name", "concat", "template", "number",
-    "currency", "boolean", "json", "long_text", "lookup", "constant", "owner",
+    "currency", "boolean", "json", "long_text", "lookup", "line_items", "constant", "owner",
 )
 
 _ADAPTER: TypeAdapter[TransformSpec] = TypeAdapter(TransformSpec)
