@@ -151,15 +151,16 @@ class UnitLoader(ChildWrites, FoldWrites):
                     seen_rules.add(str((m.route or {}).get("rule")))
                     self.other_rules.append(m)
             self.first_rule = all(self.primary.mapping.pk < m.pk for m in self.other_rules)
+        raw_since = self.run.options.get("since") if self.run.kind == Run.Kind.DELTA else None
+        self.since = datetime.fromisoformat(raw_since) if raw_since else None
+        # The rows the unit's records join (a merge's invoice and insurance), only those: memory follows the slice.
         self.tables = plans.join_tables(
             connector=source, source=self.primary.source, others=self.unit.object_mapping.source_objects[1:],
-            source_objects=self.source_objects,
+            source_objects=self.source_objects, records=self.records,
         ) if self.unit.object_mapping and len(self.unit.object_mapping.source_objects) > 1 else []
         self.sample = self._sample_filter()
         self.line_specs = [fp.spec for p in self.plans for fp in p.fields if isinstance(fp.spec, LineItemsSpec)]
         self._lines: dict[str, dict[str, list[dict[str, Any]]]] | None = None
-        raw_since = self.run.options.get("since") if self.run.kind == Run.Kind.DELTA else None
-        self.since = datetime.fromisoformat(raw_since) if raw_since else None
 
     # -------------------------------------------------------------- set-up
 

@@ -243,12 +243,17 @@ def _module_shared(mapping: ObjectMapping) -> bool:
 
 def join_tables(
     *, connector: SourceConnector, source: SourceObject, others: Iterable[str],
-    source_objects: Mapping[str, SourceObject],
+    source_objects: Mapping[str, SourceObject], records: Callable[[], Iterable[SourceRecord | Any]] | None = None,
 ) -> list[tuple[str, str, str, dict[str, Mapping[str, Any]]]]:
-    """Lookup tables for the secondary objects of a many:1 merge (carriers, plans: small reference tables),
-    as (object, referring object, referring field, id → record). Read once per work unit."""
+    """Lookup tables for the secondary objects of a many:1 merge, as (object, referring object, referring field,
+    key → record). An object joins the one that refers to it (a treatment's invoice), or else a sibling that refers
+    to the same record (the insurance of a treatment's patient: keyed by its patient, first row per patient).
+    With `records` (the unit's own), a table keeps only the rows those records reach, so memory follows the unit's
+    slice, not the source; without, whole tables (small reference tables). Read once per work unit."""
     tables: list[tuple[str, str, str, dict[str, Mapping[str, Any]]]] = []
     known = {source.name: source}
+    rows_of: dict[str, Callable[[], Iterable[Mapping[str, Any]]] | None] = {
+        source.name: (lambda: (r.data for r in records() if isinstance(r, SourceRecord))) if records else None}
     pending = list(others)
     while pending:
         progressed = False
@@ -256,19 +261,42 @@ def join_tables(
             other = source_objects.get(name)
             if other is None:
                 raise PlanError(f"the source has no object {name!r}")
-            for holder in known.values():
-                ref = next((f.name for f in holder.fields if f.references == name), "")
-                if not ref:
+            found = _join_of(other, list(known.values()))
+            if found is None:
+                continue
+            holder, ref, key = found
+            reach = rows_of.get(holder)
+            wanted = None if reach is None else {str(row.get(ref) or "") for row in reach()} - {""}
+            table: dict[str, Mapping[str, Any]] = {}
+            for r in connector.iter_records(name):
+                if not isinstance(r, SourceRecord):
                     continue
-                rows = {r.source_id: r.data for r in connector.iter_records(name) if isinstance(r, SourceRecord)}
-                tables.append((name, holder.name, ref, rows))
-                known[name] = other
-                pending.remove(name)
-                progressed = True
-                break
+                k = r.source_id if not key else str(r.data.get(key) or "")
+                if k and (wanted is None or k in wanted) and k not in table:
+                    table[k] = r.data
+            tables.append((name, holder, ref, table))
+            known[name] = other
+            rows_of[name] = table.values
+            pending.remove(name)
+            progressed = True
         if not progressed:
             raise PlanError(f"no field links {', '.join(pending)} to {source.name}")
     return tables
+
+
+def _join_of(other: SourceObject, known: list[SourceObject]) -> tuple[str, str, str] | None:
+    """(holder, holder's field, other's key field or "" for its id): a known object referring to `other`, else one
+    referring to the same record as `other` does."""
+    for holder in known:
+        ref = next((f.name for f in holder.fields if f.references == other.name), "")
+        if ref:
+            return holder.name, ref, ""
+    for holder in known:
+        for f in holder.fields:
+            mine = next((o.name for o in other.fields if f.references and o.references == f.references), "")
+            if mine:
+                return holder.name, f.name, mine
+    return None
 
 
 def joined(record: SourceRecord, tables: list[tuple[str, str, str, dict[str, Mapping[str, Any]]]]) -> dict[str, Any]:

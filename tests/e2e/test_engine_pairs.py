@@ -33,11 +33,6 @@ from tests.e2e import support
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-# (pair, catalog position) -> why staff reject the row before loading (same list as tests/services/
-# test_pairs_mapping.py; each is a gap between the seed and what the sample export holds).
-REJECTED: dict[str, dict[int, str]] = {
-    "drdentes:freshsales": {8: "invoices and insurance refer to the patient, not to the treatment's deal"},
-}
 # Outcomes that are correct behaviour, each with its reason in the audit (anything else failing fails the test).
 EXPECTED_SKIPS = {
     "ROUTED_OUT",             # archived duplicates: no routing rule loads them
@@ -78,12 +73,12 @@ def test_a_sample_export_loads_into_its_seed_destination_with_every_record_accou
     manifest = support.export(pair.split(":")[0], tmp_path, patients=40, seed=11)
     with _pair(pair, tmp_path, manifest) as (dest, source_config, source_secrets):
         loaded = support.load(pair=pair, source_config=source_config, source_secrets=source_secrets, dest=dest,
-                              as_of=date.fromisoformat(manifest["now"][:10]), reject=REJECTED.get(pair, {}))
+                              as_of=date.fromisoformat(manifest["now"][:10]))
         migration = loaded.migration
         state = _State(dest)
         source = _source_records(migration)
         rows = support.confirmed_mappings(migration)
-        assert {om.catalog_row.position for om in rows} | set(REJECTED.get(pair, {})) == set(
+        assert {om.catalog_row.position for om in rows} == set(
             migration.pair.object_mappings.values_list("position", flat=True)), "a seed row was left out"
 
         _every_record_is_accounted(loaded, source, rows)
@@ -92,6 +87,8 @@ def test_a_sample_export_loads_into_its_seed_destination_with_every_record_accou
         _lookups_point_at_their_parents(migration, state, source, rows)
         _owners_are_the_matched_ones(migration, state, source, rows)
         _folded_rows_hold_every_row_of_their_parent(pair, migration, state, source)
+        if pair == "drdentes:freshsales":
+            _billing_and_insurance_are_on_every_deal(migration, state, source)
 
         before = state.counts()
         again = support.rerun_full(loaded)
@@ -302,6 +299,29 @@ def _source_records(migration: Any) -> dict[str, dict[str, SourceRecord]]:
                 for o in connector.discover()}
     finally:
         connector.close()
+
+
+def _billing_and_insurance_are_on_every_deal(migration: Any, state: _State,
+                                             source: dict[str, dict[str, SourceRecord]]) -> None:
+    """Seed 004, row 8: each treatment's deal holds the balance of the invoice that billed the treatment and the
+    insurer and coverage of the treatment's patient, read here straight from the export."""
+    insurance = {}
+    for r in source["insurance"].values():
+        insurance.setdefault(str(r.data["Hasta No"]), r.data)
+    checked = 0
+    for link in RecordLink.objects.filter(migration=migration, role=RecordLink.Role.RECORD, source_object="treatment",
+                                          destination_module="deals").exclude(destination_id=""):
+        treatment = source["treatment"][link.source_id].data
+        deal = state.records("deals")[link.destination_id]
+        held = {**deal, **(deal.get("custom_field") or {})}
+        invoice = source["invoice"][str(treatment["Fatura No"])].data
+        assert Decimal(str(held["cf_outstanding_balance"])) == Decimal(str(invoice["Kalan"])), link.source_id
+        plan = insurance.get(str(treatment["Hasta No"]))
+        assert held.get("cf_insurance_provider") == (plan["Kurum"] if plan else None), link.source_id
+        if plan:
+            assert Decimal(str(held["cf_coverage_percent"])) == Decimal(str(plan["Kapsam (%)"])), link.source_id
+        checked += 1
+    assert checked
 
 
 def _objects(migration: Any) -> dict[str, Any]:

@@ -2,9 +2,8 @@
 columns, propose + confirm gives a MAPPED gate that passes against the simulated destination, and the suggester's
 choices for the remaining fields carry confidences.
 
-The rows rejected here are the short list the destination or the export cannot take automatically; each reason is
-in the pair's notes or the report (see REJECTED). Subform rows pass this gate: their subform is the customer
-admin's manual checklist item, which the schema gate (preflight) waits for."""
+No row is rejected: every seed row maps. Subform rows pass this gate: their subform is the customer admin's manual
+checklist item, which the schema gate (preflight) waits for."""
 
 from __future__ import annotations
 
@@ -36,7 +35,6 @@ from migrator.services.mapping import (
     mapping_confirm_above,
     mapping_problems,
     mapping_propose,
-    mapping_reject,
 )
 from migrator.services.mapping_defaults import default_fields
 from migrator.services.plan import SOURCE_ID_LABELS
@@ -44,10 +42,6 @@ from tests.factories import StaffUserFactory
 
 PAIRS = ["dentrix:zoho-crm", "drdentes:zoho-crm", "drdentes:freshsales", "dental-exec:zoho-crm",
          "dent-o-soft:zoho-crm"]
-# (pair, catalog position) -> why the row cannot load automatically.
-REJECTED = {
-    ("drdentes:freshsales", 8): "invoices and insurance refer to the patient, not to the treatment's deal",
-}
 KEYED = {MappingStrategy.RECORDS, MappingStrategy.ROUTED_RECORDS, MappingStrategy.CUSTOM_MODULE}
 
 
@@ -114,9 +108,6 @@ def test_a_generated_export_maps_with_no_manual_edit_and_passes_the_mapped_gate(
     migration, (connector, summary) = _proposed(pair_slug, exports, freshsales if "freshsales" in pair_slug else zoho)
     user = StaffUserFactory()
     try:
-        oms = list(ObjectMapping.objects.filter(migration=migration).select_related("catalog_row"))
-        rejected = [om for om in oms if (pair_slug, om.catalog_row.position) in REJECTED]
-        mapping_reject(user=user, object_mappings=rejected)
         mapping_confirm_above(migration=migration, threshold=0.0, user=user)
 
         assert mapping_problems(migration, connector) == []
