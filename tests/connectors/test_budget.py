@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import redis
@@ -209,18 +210,20 @@ def test_waiting_for_a_slot_can_be_bounded(budget_key: str, backend: str | None)
 WORKER_LIMITS = BudgetLimits(concurrency=3, allowance=10_000, window_seconds=86400)
 
 
-def _load_in_process(url: str, key: str, calls: int) -> None:
-    """One worker process: every call records the in-flight count in Redis and the highest one seen."""
+def _load_in_process(url: str, key: str, calls: int, start: Any) -> None:
+    """One worker process: every call records the in-flight count in Redis and the highest one seen. All start
+    together (a slow machine spawns them seconds apart) and hold each slot long enough for the others to queue."""
     client = redis.Redis.from_url(url)
     budget = Budget(key, WORKER_LIMITS, redis_url=url)
     record_peak = client.register_script(
         "local v = redis.call('INCR', KEYS[1]) "
         "if v > tonumber(redis.call('GET', KEYS[2]) or '0') then redis.call('SET', KEYS[2], v) end return v"
     )
+    start.wait(timeout=60)
     for _ in range(calls):
         with budget.call(2):
             record_peak(keys=[f"{key}:current", f"{key}:peak"])
-            time.sleep(0.003)
+            time.sleep(0.02)
             client.decr(f"{key}:current")
 
 
@@ -228,7 +231,8 @@ def _load_in_process(url: str, key: str, calls: int) -> None:
 def test_four_worker_processes_never_exceed_the_concurrency_limit(budget_key: str) -> None:
     url = redis_url_for_tests()
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_load_in_process, args=(url, budget_key, 40)) for _ in range(4)]
+    start = context.Barrier(4)
+    workers = [context.Process(target=_load_in_process, args=(url, budget_key, 40, start)) for _ in range(4)]
     for worker in workers:
         worker.start()
     for worker in workers:
