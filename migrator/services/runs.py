@@ -32,6 +32,9 @@ from migrator.services.plan import PlanError
 log = logging.getLogger(__name__)
 
 SLICE_SIZE = 5_000
+# Files cost one upload call each: smaller slices let every worker take a share of them (at 150 ms a call, one
+# 5,000-file unit kept one worker busy while the others idled).
+ATTACHMENT_SLICE_SIZE = 500
 State = Migration.State
 UnitState = WorkUnit.State
 
@@ -84,7 +87,8 @@ def _levels(mappings: list[ObjectMapping]) -> dict[int, int]:
 
 
 def run_plan(*, run: Run) -> int:
-    """Create the run's work units: per mapping, slices of SLICE_SIZE source records with their start cursors."""
+    """Create the run's work units: per mapping, slices of SLICE_SIZE source records (ATTACHMENT_SLICE_SIZE files)
+    with their start cursors."""
     migration = run.migration
     load_order_compute(migration=migration)
     mappings = _loadable(migration)
@@ -97,9 +101,10 @@ def run_plan(*, run: Run) -> int:
             obj = m.source_object
             if obj not in counts:
                 counts[obj] = source.count(obj)
+            size = ATTACHMENT_SLICE_SIZE if m.strategy == MappingStrategy.ATTACHMENTS else SLICE_SIZE
             slices = [("", counts[obj], False)]
-            if run.kind == Run.Kind.FULL and counts[obj] > SLICE_SIZE:
-                slices = _slices(source.iter_records(obj), SLICE_SIZE)
+            if run.kind == Run.Kind.FULL and counts[obj] > size:
+                slices = _slices(source.iter_records(obj), size)
             for index, (start, total, bounded) in enumerate(slices):
                 units.append(WorkUnit(run=run, object_mapping=m, source_object=obj, level=levels[m.pk],
                                       slice_index=index, slice_start=start, total=total,
