@@ -388,8 +388,6 @@ def _line_items(spec: s.LineItemsSpec, record: Mapping[str, Any], field: str, ct
                     return b.fail("unparseable_number", name, f"line {number}: not a number")
             if value is not None:
                 line[target] = float(value)
-        if spec.description_field and not b.is_blank(row.get(spec.description_field)):
-            line[spec.description] = _text(row[spec.description_field]).strip()
         lines.append(line)
     return Outcome(value=lines)
 

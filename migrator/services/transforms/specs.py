@@ -179,12 +179,10 @@ class LineItemsSpec(_Spec):
     price_field: str = ""                           # → List_Price
     quantity_field: str = ""                        # → Quantity; empty: one each
     discount_field: str = ""                        # → Discount
-    description_field: str = ""                     # → the line's Description, e.g. tooth and surface
     product: str = "Product_Name"                   # the destination's names for the line's fields
     quantity: str = "Quantity"
     price: str = "List_Price"
     discount: str = "Discount"
-    description: str = "Description"
 
     @property
     def rows_key(self) -> str:
@@ -193,8 +191,7 @@ class LineItemsSpec(_Spec):
     @property
     def fields(self) -> list[str]:
         """The line fields the transform reads (the loader keeps only these of each row)."""
-        return [f for f in (self.product_field, self.price_field, self.quantity_field, self.discount_field,
-                            self.description_field) if f]
+        return [f for f in (self.product_field, self.price_field, self.quantity_field, self.discount_field) if f]
 
 
 class ConstantSpec(_Spec):
