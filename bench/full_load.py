@@ -330,31 +330,38 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or RESULTS / f"full_load_{args.patients}_{args.latency_ms}ms.json"
 
     load_before = os.getloadavg()
+
+    def write(result: dict[str, Any]) -> dict[str, Any]:
+        result = {"bench": "full_load", "command": command,
+                  "date": datetime.now(tz=UTC).isoformat(timespec="seconds"),
+                  "machine": {"platform": platform.platform(), "python": platform.python_version(),
+                              "cpus": os.cpu_count(), "load_average_before": [round(x, 2) for x in load_before],
+                              "load_average_after": [round(x, 2) for x in os.getloadavg()]},
+                  **result}
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        return result
+
     with ExitStack() as stack:
         redis_url = args.redis_url or stack.enter_context(private_redis())
         django_setup(fresh_database(args.pg, args.db_name), redis_url)
         try:
-            result = bench(args)
+            result = write(bench(args, checkpoint=write))
         finally:
             from django.db import connections
 
             connections.close_all()
             if not args.keep_db:
                 drop_database(args.pg, args.db_name)
-    result = {"bench": "full_load", "command": command, "date": datetime.now(tz=UTC).isoformat(timespec="seconds"),
-              "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                          "cpus": os.cpu_count(), "load_average_before": [round(x, 2) for x in load_before],
-                          "load_average_after": [round(x, 2) for x in os.getloadavg()]},
-              **result}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps({k: result[k] for k in ("patients", "latency_ms", "source_records", "records_per_s",
                                               "calls_per_record", "credits_per_record")}))
     print(f"written to {out}")
     return 0
 
 
-def bench(args: argparse.Namespace) -> dict[str, Any]:
+def bench(args: argparse.Namespace, checkpoint: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+    """The measurements; after the full run and after the delta, `checkpoint` gets them as they stand (with the
+    phases still to come under "phases_pending"), so a long benchmark stopped in a later phase keeps its full run."""
     import django_rq
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -415,26 +422,40 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
                 full_loads = list(memory.loads)
                 phases["full"]["lower_bound"] = lower_bound(full)
                 phases["full"] |= accounted(full)
+                pending = [name for name, wanted in (("delta", args.delta), ("rollback", args.rollback)) if wanted]
+
+                def measured() -> dict[str, Any]:
+                    memory_report = memory.report()
+                    memory_report["load_average_1m"] = {"during_full_run": _summary(full_loads),
+                                                        "whole_bench": memory_report["load_average_1m"]}
+                    destination = {module: len(rows) for module, rows in sim.state.records.items() if rows}
+                    return _result(args, sim.state, counts, generate_seconds, phases, memory_report, destination,
+                                   pending=[name for name in pending if name not in phases])
+
+                checkpoint(measured())
                 if args.delta:
                     changed = export_touch(export, file_name="v_patient.csv", id_column="patient_id",
                                            column="address_line1", share=0.01)
                     delta, phases["delta"] = timed_run(pilot, "delta", workers, counter, sim.state)
                     phases["delta"] |= {"patients_changed": changed, "lower_bound": lower_bound(delta)}
+                    checkpoint(measured())
                 if args.rollback:
                     phases["rollback"] = rollback(pilot, workers, counter, sim.state)
-                memory_report = memory.report()
-            memory_report["load_average_1m"] = {"during_full_run": _summary(full_loads),
-                                                "whole_bench": memory_report["load_average_1m"]}
-            destination = {module: len(records) for module, records in sim.state.records.items() if records}
+                return measured()
         finally:
             handle.stop()
 
+
+def _result(args: argparse.Namespace, state: Any, counts: dict[str, int], generate_seconds: float,
+            phases: dict[str, Any], memory_report: dict[str, Any], destination: dict[str, int], *,
+            pending: list[str]) -> dict[str, Any]:
     f = phases["full"]
+    source_records = sum(counts.values())
     records = f["distinct_source_records"]     # the denominator of every "per record" figure
     return {
         "patients": args.patients, "latency_ms": args.latency_ms, "workers": args.workers,
-        "edition": args.edition, "users": args.users, "concurrency": sim.state.concurrency,
-        "max_calls_in_flight": sim.state.max_in_flight,
+        "edition": args.edition, "users": args.users, "concurrency": state.concurrency,
+        "max_calls_in_flight": state.max_in_flight,
         "source_records": source_records, "source_counts": counts, "generate_seconds": round(generate_seconds, 1),
         "records_per_s": round(records / f["seconds"], 1),
         "unit_records_per_s": round(f["unit_records_processed"] / f["seconds"], 1),
@@ -448,6 +469,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         if f["lower_bound"]["credits"] else None,
         "peak_rss_mb_per_worker": [w["peak_rss_mb"] for w in memory_report["workers"]],
         "memory": memory_report, "phases": phases, "destination_records_at_end": destination,
+        **({"phases_pending": pending} if pending else {}),
     }
 
 
