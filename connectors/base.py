@@ -279,6 +279,15 @@ class DestinationConnector(Protocol):
 
     def batch_size(self, module: str) -> int: ...
 
+    def bulk_rows(self, module: str, n_records: int) -> int:
+        """Records per bulk job when writing `n_records` of `module` through `bulk_upsert` costs less than batches
+        of `batch_size`; 0 when it does not (or the destination has no such jobs)."""
+        ...
+
+    def bulk_upsert(
+        self, module: str, records: Sequence[Mapping[str, Any]], *, key_field: str
+    ) -> list[WriteResult]: ...
+
     def cost(self, operation: str, n_records: int) -> int:
         """Credits (Zoho) or requests (Freshsales) one call of `operation` on `n_records` costs."""
         ...

@@ -12,7 +12,7 @@ from migrator.models import AuditEntry, RecordLink, Run, SampleDiff, WorkUnit
 class WorkUnitInline(admin.TabularInline):
     model = WorkUnit
     extra = 0
-    fields = ["source_object", "level", "slice_index", "state", "attempts", "crashes", "processed", "total",
+    fields = ["source_object", "level", "slice_index", "bulk", "state", "attempts", "crashes", "processed", "total",
               "created", "updated", "skipped", "failed", "last_error"]
     readonly_fields = fields
     can_delete = False
@@ -38,7 +38,7 @@ class RunAdmin(admin.ModelAdmin):
 
 @admin.register(WorkUnit)
 class WorkUnitAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "run", "state", "attempts", "crashes", "processed", "total", "in_flight_since",
+    list_display = ["__str__", "run", "state", "bulk", "attempts", "crashes", "processed", "total", "in_flight_since",
                     "worker"]
     list_filter = ["state"]
     list_select_related = ["run"]

@@ -84,6 +84,10 @@ class WorkUnit(models.Model):
     crashes = models.PositiveSmallIntegerField(
         default=0, help_text="Unexpected errors and lost workers since the unit last moved its checkpoint; at "
                              "WORK_UNIT_MAX_CRASHES the unit fails instead of being tried again.")
+    bulk = models.BooleanField(
+        default=False, help_text="Written through the destination's bulk jobs (Zoho Bulk Write), a slice of up to one "
+                                 "job's records, because for this many records they cost fewer credits than batches "
+                                 "of 100.")
     not_before = models.DateTimeField(null=True, blank=True)
     in_flight_since = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=200, blank=True)

@@ -51,6 +51,7 @@ class Allowance:
     bulk_available: bool = False
     bulk_batch: int = 25_000                # records per bulk job
     bulk_job_cost: int = 500                # credits or requests one bulk job costs (with its upload and poll)
+    bulk_read_back: int = 0                 # records per call reading back what a job wrote (0: none)
 
     @classmethod
     def from_limits(cls, limits: Mapping[str, Any], features: Mapping[str, Any] | None = None) -> Allowance:
@@ -67,7 +68,10 @@ class Allowance:
                 records_per_cost_unit=10,
                 bulk_available=bulk,
                 bulk_batch=int(limits.get("bulk_write_records_per_job") or 25_000),
-                bulk_job_cost=int(limits.get("bulk_job_credits") or 500),
+                # The job, its upload, a poll and the result download; then the records' modified times read
+                # back a call per 100 (the result file has none), as the loader does (connector.cost).
+                bulk_job_cost=int(limits.get("bulk_job_credits") or 500) + 3,
+                bulk_read_back=int(limits.get("records_per_call") or 100),
             )
         # Freshsales: single-record writes cost a request each; a bulk_upsert job of `records_per_call` costs
         # its POST plus one job-status poll (reference/freshsales.md, "Resources").
@@ -152,12 +156,13 @@ def rest_cost(records: int, *, batch: int, records_per_cost_unit: int, kind: Loa
     return calls, cost
 
 
-def bulk_cost(records: int, *, batch: int, job_cost: int) -> tuple[int, int]:
-    """(jobs, cost) to load `records` in bulk jobs of up to `batch` records."""
+def bulk_cost(records: int, *, batch: int, job_cost: int, read_back: int = 0) -> tuple[int, int]:
+    """(jobs, cost) to load `records` in bulk jobs of up to `batch` records, with one call per `read_back`
+    records reading back what they wrote."""
     if records <= 0:
         return 0, 0
     jobs = math.ceil(records / batch)
-    return jobs, jobs * job_cost
+    return jobs, jobs * job_cost + (math.ceil(records / read_back) if read_back > 0 else 0)
 
 
 def forecast_load(load: Load, allowance: Allowance) -> LoadForecast:
@@ -167,7 +172,8 @@ def forecast_load(load: Load, allowance: Allowance) -> LoadForecast:
     )
     jobs, by_bulk_or_none = 0, None
     if allowance.bulk_available and load.bulk_capable and load.kind is LoadKind.RECORDS and load.records > 0:
-        jobs, by_bulk_or_none = bulk_cost(load.records, batch=allowance.bulk_batch, job_cost=allowance.bulk_job_cost)
+        jobs, by_bulk_or_none = bulk_cost(load.records, batch=allowance.bulk_batch, job_cost=allowance.bulk_job_cost,
+                                          read_back=allowance.bulk_read_back)
     if load.records <= 0:
         method: Literal["rest", "bulk", "none"] = "none"
         cost = 0

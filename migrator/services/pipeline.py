@@ -322,6 +322,9 @@ class UnitLoader(ChildWrites, FoldWrites):
     def load(self, *, should_stop: Any = None) -> None:
         """Process the unit to its end, a batch at a time. Raises UnitStopped to step back."""
         size = max(1, min(self.dest.batch_size(self.primary.module) if self.primary.module else 100, 100))
+        if self.unit.bulk:
+            # The unit is one bulk job's worth (run_plan): read it whole, so each module it writes is one job.
+            size = max(1, self.unit.total)
         if self.run.kind == Run.Kind.DELTA:
             # Most records of a delta are unchanged and cost nothing; reading many at a time lets the few changed
             # ones share write calls (the connector splits writes by its batch limit): calls follow the changes.
@@ -724,7 +727,9 @@ class UnitLoader(ChildWrites, FoldWrites):
             if news:
                 key = news[0].plan.key_field
                 if key and module not in self._no_upsert and all(key in i.payload for i in news):
-                    write = partial(self.dest.upsert, module, [i.payload for i in news], key_field=key)
+                    payloads = [i.payload for i in news]
+                    upsert = self.dest.bulk_upsert if self._bulk_pays(module, payloads) else self.dest.upsert
+                    write = partial(upsert, module, payloads, key_field=key)
                     try:
                         self._account(news, write, result, position, Op.CREATE)
                         continue
@@ -734,6 +739,15 @@ class UnitLoader(ChildWrites, FoldWrites):
                         # Freshsales upserts contacts and accounts only (reference/freshsales.md, "Resources").
                         self._no_upsert.add(module)
                 self._insert_with_intents(module, news, result, position)
+
+    def _bulk_pays(self, module: str, payloads: Sequence[Mapping[str, Any]]) -> bool:
+        """A bulk unit writes a module's new records in one bulk job when, for this many, the job costs fewer
+        credits than batches of 100 and every value fits a CSV cell (no subform rows, no multi-module lookups)."""
+        if not self.unit.bulk or not self.dest.bulk_rows(module, len(payloads)):
+            return False
+        return all(not key.startswith("$") and not isinstance(value, Mapping)
+                   and not (isinstance(value, list) and any(isinstance(v, Mapping) for v in value))
+                   for p in payloads for key, value in p.items())
 
     def _write_merges(self, items: list[Item], result: BatchResult, position: Mapping[int, int]) -> None:
         """Fields onto the parent's record: one update per parent (later rows win), each row audited."""

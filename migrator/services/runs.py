@@ -20,14 +20,14 @@ from django.db import transaction
 from django.db.models import F, Min, Q, Sum
 from django.utils import timezone
 
-from connectors.base import PermanentError, SourceIssue, SourceRecord, TemporaryError
+from connectors.base import DestinationConnector, PermanentError, SourceIssue, SourceRecord, TemporaryError
 from migrator.models import Edition, MappingStrategy, Migration, ObjectMapping, ReviewStatus, Run, WorkUnit
 from migrator.services.connections import migration_connectors
 from migrator.services.forecast import Allowance, Load, LoadKind, api_forecast, module_supports_bulk
 from migrator.services.lifecycle import migration_transition, register_gate
 from migrator.services.load_order import load_order_compute
 from migrator.services.pipeline import UnitStopped, work_unit_load
-from migrator.services.plan import PlanError
+from migrator.services.plan import RECORD_STRATEGIES, PlanError
 
 log = logging.getLogger(__name__)
 
@@ -102,13 +102,15 @@ def run_plan(*, run: Run) -> int:
             if obj not in counts:
                 counts[obj] = source.count(obj)
             size = ATTACHMENT_SLICE_SIZE if m.strategy == MappingStrategy.ATTACHMENTS else SLICE_SIZE
+            bulk = _bulk_rows(dest, m, counts[obj]) if run.kind == Run.Kind.FULL else 0
+            size = bulk or size
             slices = [("", counts[obj], False)]
             if run.kind == Run.Kind.FULL and counts[obj] > size:
                 slices = _slices(source.iter_records(obj), size)
             for index, (start, total, bounded) in enumerate(slices):
                 units.append(WorkUnit(run=run, object_mapping=m, source_object=obj, level=levels[m.pk],
                                       slice_index=index, slice_start=start, total=total,
-                                      slice_end="bounded" if bounded else ""))
+                                      slice_end="bounded" if bounded else "", bulk=bool(bulk)))
             if _refers_to_itself(m):
                 # Links between records of one object (guarantors) are set once all of them are loaded.
                 units.append(WorkUnit(run=run, object_mapping=m, source_object=obj, level=max(levels.values()) + 1,
@@ -122,16 +124,37 @@ def run_plan(*, run: Run) -> int:
         dest.close()
 
 
+def _group(mapping: ObjectMapping) -> list[ObjectMapping]:
+    """The mappings one unit of `mapping` writes: itself, or every branch of its routed object."""
+    if mapping.strategy != MappingStrategy.ROUTED_RECORDS:
+        return [mapping]
+    return [m for m in ObjectMapping.objects.filter(migration=mapping.migration, status=ReviewStatus.CONFIRMED,
+                                                    strategy=MappingStrategy.ROUTED_RECORDS)
+            if m.source_objects[:1] == mapping.source_objects[:1]]
+
+
 def _refers_to_itself(mapping: ObjectMapping) -> bool:
     from migrator.models import FieldMap
 
-    group = [mapping]
-    if mapping.strategy == MappingStrategy.ROUTED_RECORDS:
-        group = [m for m in ObjectMapping.objects.filter(migration=mapping.migration, status=ReviewStatus.CONFIRMED,
-                                                         strategy=MappingStrategy.ROUTED_RECORDS)
-                 if m.source_objects[:1] == mapping.source_objects[:1]]
-    return FieldMap.objects.filter(object_mapping__in=group, status=ReviewStatus.CONFIRMED, transform__kind="lookup",
-                                   transform__source_object=mapping.source_object).exists()
+    return FieldMap.objects.filter(object_mapping__in=_group(mapping), status=ReviewStatus.CONFIRMED,
+                                   transform__kind="lookup", transform__source_object=mapping.source_object).exists()
+
+
+def _bulk_rows(dest: DestinationConnector, mapping: ObjectMapping, records: int) -> int:
+    """Records a full run's unit takes when the mapping's records go through the destination's bulk jobs (Zoho
+    Bulk Write): plain records only (a bulk file is flat: no line items), and only where a job of this many records
+    costs fewer credits than batches of 100 in some module the unit writes; 0 for batches of 100. The loader decides
+    again per module and unit from the records it actually writes there."""
+    from migrator.models import FieldMap
+
+    if mapping.strategy not in RECORD_STRATEGIES:
+        return 0
+    group = _group(mapping)
+    if FieldMap.objects.filter(object_mapping__in=group, status=ReviewStatus.CONFIRMED,
+                               transform__kind="line_items").exists():
+        return 0
+    sizes = [n for n in (dest.bulk_rows(m.destination_module, records) for m in group if m.destination_module) if n]
+    return min(sizes, default=0)
 
 
 def _slices(stream: Any, size: int) -> list[tuple[str, int, bool]]:

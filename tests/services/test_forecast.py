@@ -37,6 +37,8 @@ def test_attachments_cost_one_call_per_file():
 def test_bulk_write_costs_500_credits_per_job_of_up_to_25000_records():
     assert bulk_cost(25000, batch=25000, job_cost=500) == (1, 500)
     assert bulk_cost(25001, batch=25000, job_cost=500) == (2, 1000)
+    # With a call per 100 records reading back what the jobs wrote.
+    assert bulk_cost(25001, batch=25000, job_cost=500, read_back=100) == (2, 1000 + 251)
 
 
 def test_bulk_is_chosen_only_when_it_saves_credits():
@@ -46,11 +48,12 @@ def test_bulk_is_chosen_only_when_it_saves_credits():
         allowance=allowance, users=20,
     )
     patient, clinic = forecast.loads
-    assert (patient.method, patient.rest_cost, patient.bulk_jobs, patient.cost) == ("bulk", 6000, 3, 1500)
+    # 3 jobs × (500 credits + upload, poll, result) + 600 read-back calls, against 600 calls × 10 credits.
+    assert (patient.method, patient.rest_cost, patient.bulk_jobs, patient.cost) == ("bulk", 6000, 3, 2109)
     assert (clinic.method, clinic.cost) == ("rest", 300)
     assert forecast.rest_only_cost == 6300
-    assert forecast.cost == 1800
-    assert forecast.saving == 4500
+    assert forecast.cost == 2409
+    assert forecast.saving == 3891
 
 
 def test_notes_and_non_bulk_modules_never_use_bulk_write():

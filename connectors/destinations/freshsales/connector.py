@@ -203,6 +203,10 @@ class FreshsalesConnector:
     def batch_size(self, module: str) -> int:
         return BULK_BATCH
 
+    def bulk_rows(self, module: str, n_records: int) -> int:
+        """Never larger jobs: `upsert` already runs as bulk jobs of 100, the most Freshsales takes in one."""
+        return 0
+
     def cost(self, operation: str, n_records: int) -> int:
         """Requests (the hourly budget's unit). A bulk upsert costs its submission plus at least one poll."""
         if n_records <= 0:

@@ -8,10 +8,11 @@ import io
 import time
 import zipfile
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from connectors.base import PermanentError, TemporaryError, WriteResult
-from connectors.destinations.zoho.schemas import ApiError, BulkJob, UploadAnswer
+from connectors.destinations.zoho.schemas import ApiError, BulkJob, RecordsAnswer, UploadAnswer, parse_time
 
 if TYPE_CHECKING:
     from connectors.destinations.zoho.connector import ZohoConnector
@@ -93,7 +94,25 @@ def _one_job(conn: ZohoConnector, module: str, records: Sequence[Mapping[str, An
     if job.result is None:
         raise PermanentError(f"Zoho bulk job {job_id} ended {job.status} without a result", code="BULK_FAILED")
     response = client.call("GET", job.result.download_url, cost=call)
-    return _parse_result(response.content, offset, len(records))
+    return _with_modified_times(conn, module, _parse_result(response.content, offset, len(records)))
+
+
+def _with_modified_times(conn: ZohoConnector, module: str, results: list[WriteResult]) -> list[WriteResult]:
+    """The result file gives ids but no modified times: read them back, 100 records a call, so a bulk-written
+    record carries its CRM modified time as a REST write's answer does."""
+    ids = [r.id for r in results if r.ok and r.id]
+    times: dict[str, Any] = {}
+    size = conn.limits.batch_limit
+    for start in range(0, len(ids), size):
+        chunk = ids[start:start + size]
+        response = conn.client.call("GET", conn._url(f"/crm/v8/{module}"), cost=conn.cost("get", 1), params={
+            "ids": ",".join(chunk), "fields": "Modified_Time", "per_page": len(chunk)})
+        if response.status_code == 204:
+            continue
+        conn.client.raise_for_envelope(response, f"get {module}")
+        times |= {str(d["id"]): parse_time(d.get("Modified_Time"))
+                  for d in RecordsAnswer.model_validate_json(response.content).data}
+    return [replace(r, modified_at=times.get(r.id)) if r.ok else r for r in results]
 
 
 def _parse_result(blob: bytes, offset: int, expected: int) -> list[WriteResult]:

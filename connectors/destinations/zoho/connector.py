@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
 from typing import Any, BinaryIO, Self
 
 import httpx
@@ -44,6 +43,7 @@ from connectors.destinations.zoho.schemas import (
     ZohoConfig,
     ZohoSecrets,
     load_limits,
+    parse_time,
 )
 
 # Zoho data_type -> our DestField.type
@@ -63,13 +63,6 @@ CREATE_TYPES: dict[str, str] = {
 # Per-record codes that a later retry can fix; all others (MANDATORY_NOT_FOUND, INVALID_DATA, DUPLICATE_DATA...)
 # are permanent (reference, "Errors").
 TEMPORARY_CODES = {"INTERNAL_ERROR", "TOO_MANY_REQUESTS", "RECORD_LOCKED"}
-
-
-def parse_time(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value) if isinstance(value, str) and value else None
-    except ValueError:
-        return None
 
 
 def to_result(index: int, item: RecordResult, default_action: str) -> WriteResult:
@@ -132,9 +125,13 @@ class ZohoConnector:
         if operation in ("insert", "update", "upsert"):
             return max(1, math.ceil(n_records / costs.records_per_credit))
         if operation in ("bulk_insert", "bulk_upsert", "bulk_job"):
+            if operation == "bulk_job":
+                return costs.bulk_job
             jobs = max(1, math.ceil(n_records / self.limits.bulk_rows_max))
-            # Per job: the job itself, the upload, the result download and a few polls.
-            return jobs * (costs.bulk_job + 3 * costs.call) if operation != "bulk_job" else costs.bulk_job
+            # Per job: the job itself, the upload, the result download and a few polls; then the records'
+            # modified times read back, 100 a call (the result file has none; a delta's three-way check needs them).
+            read_back = math.ceil(n_records / self.limits.batch_limit) * costs.call
+            return jobs * (costs.bulk_job + 3 * costs.call) + read_back
         return costs.call
 
     def should_use_bulk(self, module: str, n_records: int) -> bool:
@@ -143,6 +140,11 @@ class ZohoConnector:
             return False
         batches = math.ceil(n_records / self.limits.batch_limit)
         return self.cost("bulk_insert", n_records) < batches * self.cost("insert", self.limits.batch_limit)
+
+    def bulk_rows(self, module: str, n_records: int) -> int:
+        """Records per Bulk Write job when writing `n_records` of `module` in jobs costs fewer credits than batches
+        of REST calls (about 5,600 records and up); 0 when it does not, or the module takes no bulk writes."""
+        return self.limits.bulk_rows_max if self.should_use_bulk(module, n_records) else 0
 
     def _custom_modules(self) -> set[str]:
         return {m.api_name for m in self.modules() if m.custom}

@@ -4,12 +4,21 @@ the API's answers (reference/zoho-crm-v8.md). Unknown keys are allowed: Zoho add
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Edition = Literal["free", "standard", "professional", "enterprise", "ultimate"]
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A Zoho date-time (ISO 8601 with offset); None for an empty or unreadable value."""
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
 
 
 class ZohoConfig(BaseModel):

@@ -157,3 +157,8 @@ def test_cost_and_bulk_choice_follow_the_credit_table(served: Served) -> None:
         assert not conn.should_use_bulk("Contacts", 1000)
         assert conn.should_use_bulk("Contacts", 30000)
         assert not conn.should_use_bulk("Notes", 30000)
+        # A job (500) + upload, polls, result (3) + the modified times read back (1 per 100 records), against
+        # 1 credit per 10 records in batches: bulk pays from 5,600 records on.
+        assert conn.cost("bulk_upsert", 25000) == 500 + 3 + 250
+        assert conn.bulk_rows("Contacts", 5500) == 0 and conn.bulk_rows("Contacts", 5700) == 25000
+        assert conn.bulk_rows("Events", 50000) == 0
