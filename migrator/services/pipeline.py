@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 RELATION_LINKED = "RELATION_LINKED"
 DEFERRED = "\x00deferred"   # a self-reference to a record not loaded yet: left out now, linked by the relation pass
-DELTA_READ_BATCH = 10_000     # source records a delta reads per batch (its checkpoint moves per batch)
+DELTA_READ_BATCH = 10_000     # source records a delta or sample reads per batch (its checkpoint moves per batch)
 TEMPORARY_RETRIES = 3          # in-place retries of a batch's temporary failures before the unit steps back
 RETRY_BASE_SECONDS = 0.5
 Op = AuditEntry.Op
@@ -325,9 +325,10 @@ class UnitLoader(ChildWrites, FoldWrites):
         if self.unit.bulk:
             # The unit is one bulk job's worth (run_plan): read it whole, so each module it writes is one job.
             size = max(1, self.unit.total)
-        if self.run.kind == Run.Kind.DELTA:
-            # Most records of a delta are unchanged and cost nothing; reading many at a time lets the few changed
-            # ones share write calls (the connector splits writes by its batch limit): calls follow the changes.
+        if self.run.kind in (Run.Kind.DELTA, Run.Kind.SAMPLE):
+            # Most records of a delta are unchanged and cost nothing, most of a sample's objects are not in the
+            # sample; reading many at a time lets the few written share write calls (the connector splits writes
+            # by its batch limit) and a batch's bookkeeping: calls and time follow what is written.
             size = DELTA_READ_BATCH
         batch: list[SourceRecord | SourceIssue] = []
         for item in self.records():
