@@ -2,6 +2,10 @@
 real HTTP, the runs' work units taken by real RQ worker processes on real PostgreSQL and Redis.
 
     .venv/bin/python bench/full_load.py --patients 1000 --latency-ms 0 [--workers 2] [--delta] [--rollback]
+    .venv/bin/python bench/full_load.py --source-records 100000 --latency-ms 150 --workers 20
+
+(`--source-records` sizes the export by records rather than patients; `--workers` at the edition's concurrency —
+20 on Enterprise — keeps that many calls in flight when each takes 150 ms.)
 
 Creates (and afterwards drops) its own PostgreSQL database `bench_full_load`; starts a private `redis-server` on a
 free port (RQ workers take any job of their queue, so a shared Redis db lets another process's workers steal the
@@ -16,7 +20,8 @@ Reports records/s (distinct source records the full run accounted for — create
 a reason — per second of the full run, planning included), API calls and credits per such record against the
 lower bound (per destination module: ceil(records written / 100) batch calls, one call per
 attachment; credits by the reference's table, 1 per 10 records of a call — forecast.rest_cost), peak RSS per
-worker, the load on the machine while it ran; writes bench/results/full_load_<patients>_<latency>ms.json.
+worker, the load on the machine while it ran; writes bench/results/full_load_<patients>_<latency>ms.json
+(full_load_src<records>_<latency>ms.json with --source-records).
 """
 
 from __future__ import annotations
@@ -104,6 +109,18 @@ def django_setup(database_url: str, redis_url: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
+
+
+def patients_for(source_records: int, *, calibration: int = 2000) -> int:
+    """Patients whose Dentrix export holds about `source_records` records: the records a patient brings, measured
+    on a `calibration`-patient export of the benchmark's seed."""
+    sys.path.insert(0, str(ROOT))
+    from connectors.sources.generate import generate
+
+    with tempfile.TemporaryDirectory(prefix="full_load_calibrate_") as tmp:
+        manifest = generate("dentrix", patients=calibration, seed=2026, out=Path(tmp) / "export")
+    per_patient = sum(manifest["counts"].values()) / calibration
+    return max(1, round(source_records / per_patient))
 
 
 # --------------------------------------------------------------------------------------------------- measuring
@@ -238,12 +255,18 @@ class Phase:
 
 def lower_bound(run: Any) -> dict[str, Any]:
     """The fewest calls and credits that could have written what this run wrote: per destination module,
-    ceil(records / 100) batch calls (one call per attachment), credits by rest_cost."""
+    ceil(records / 100) batch calls (one call per attachment), credits by rest_cost — or, where the module takes
+    Bulk Write and jobs cost fewer credits for that many records, the jobs (each an upload, the job, a poll and the
+    result) and the read-back of what they wrote, a call per 100 records."""
     from django.db.models import Count
 
-    from migrator.models import AuditEntry
-    from migrator.services.forecast import LoadKind, rest_cost
+    from migrator.models import AuditEntry, Edition
+    from migrator.services.forecast import Allowance, Load, LoadKind, forecast_load, module_supports_bulk
 
+    migration = run.migration
+    dest = migration.pair.destination
+    edition = Edition.objects.get(platform=dest, slug=migration.destination_connection.edition)
+    allowance = Allowance.from_limits(edition.limits, edition.features)
     Op = AuditEntry.Op
     rows = (AuditEntry.objects.filter(run=run, op__in=[Op.CREATE, Op.UPDATE, Op.ATTACH])
             .values("destination_module", "op").annotate(n=Count("id")))
@@ -252,10 +275,14 @@ def lower_bound(run: Any) -> dict[str, Any]:
         per_module[(r["destination_module"] or "?", r["op"] == Op.ATTACH)] += r["n"]
     modules, calls, credits = {}, 0, 0
     for (module, attach), n in sorted(per_module.items()):
-        c, cr = rest_cost(n, batch=100, records_per_cost_unit=10,
-                          kind=LoadKind.ATTACHMENTS if attach else LoadKind.RECORDS)
-        modules[module + (" (attachments)" if attach else "")] = {"records_written": n, "calls": c, "credits": cr}
-        calls, credits = calls + c, credits + cr
+        f = forecast_load(Load(name=module, records=n, kind=LoadKind.ATTACHMENTS if attach else LoadKind.RECORDS,
+                               bulk_capable=module_supports_bulk(dest.slug, module)), allowance)
+        c = f.rest_calls
+        if f.method == "bulk":
+            c = f.bulk_jobs * 4 + (-(-n // allowance.bulk_read_back) if allowance.bulk_read_back else 0)
+        modules[module + (" (attachments)" if attach else "")] = {"records_written": n, "calls": c,
+                                                                  "credits": f.cost, "method": f.method}
+        calls, credits = calls + c, credits + f.cost
     return {"calls": calls, "credits": credits, "records_written": sum(per_module.values()), "modules": modules}
 
 
@@ -312,6 +339,9 @@ def timed_run(pilot: Any, kind: str, workers: Any, counter: CallCounter, state: 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=1000)
+    parser.add_argument("--source-records", type=int,
+                        help="size the export by source records instead of patients: as many patients as give about "
+                             "this many records (the ratio measured on a 2,000-patient export of the same seed)")
     parser.add_argument("--latency-ms", type=int, default=0, help="added to every simulator call (0)")
     parser.add_argument("--workers", type=int, default=2, help="RQ worker processes (2)")
     parser.add_argument("--edition", default="enterprise", help="Zoho edition of the simulator (enterprise)")
@@ -327,7 +357,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="result file (bench/results/full_load_<patients>_<latency>ms.json)")
     args = parser.parse_args(argv)
     command = "python bench/full_load.py " + shlex.join(argv if argv is not None else sys.argv[1:])
-    out = args.out or RESULTS / f"full_load_{args.patients}_{args.latency_ms}ms.json"
+    size = f"{args.patients}"
+    if args.source_records:
+        args.patients = patients_for(args.source_records)
+        size = f"src{args.source_records}"
+        print(f"{args.patients} patients for about {args.source_records} source records", file=sys.stderr, flush=True)
+    out = args.out or RESULTS / f"full_load_{size}_{args.latency_ms}ms.json"
 
     load_before = os.getloadavg()
 
@@ -453,7 +488,8 @@ def _result(args: argparse.Namespace, state: Any, counts: dict[str, int], genera
     source_records = sum(counts.values())
     records = f["distinct_source_records"]     # the denominator of every "per record" figure
     return {
-        "patients": args.patients, "latency_ms": args.latency_ms, "workers": args.workers,
+        "patients": args.patients, "source_records_target": args.source_records,
+        "latency_ms": args.latency_ms, "workers": args.workers,
         "edition": args.edition, "users": args.users, "concurrency": state.concurrency,
         "max_calls_in_flight": state.max_in_flight,
         "source_records": source_records, "source_counts": counts, "generate_seconds": round(generate_seconds, 1),
