@@ -13,7 +13,7 @@ from typing import Any
 
 from connectors.base import FieldType, SourceField, SourceIssue, SourceObject, SourceRecord
 from connectors.sources.exports.csvfile import RawRow, iter_csv, read_header
-from connectors.sources.exports.encoding import EncodingChoice, detect_encoding
+from connectors.sources.exports.encoding import UTF8_BOM, EncodingChoice, detect_encoding
 from connectors.sources.exports.structured import iter_json_array, iter_ndjson, iter_xlsx, read_xlsx_header
 from connectors.sources.exports.values import Locale, ValueRejected, parse_value
 
@@ -86,10 +86,24 @@ class TableReader:
                                                          declared=self.declared)
         return self._encodings[spec.file]
 
+    def _header_encoding(self, spec: TableSpec) -> EncodingChoice:
+        """How to read the header line. One of plain ASCII (after a UTF-8 mark) reads the same in every encoding
+        we accept, so the column names need no scan of the whole file: discover() runs at the start of every work
+        unit, and scanning every file of a large export for each unit made the run's cost grow with units × export
+        size. Any other header line waits for the file's encoding."""
+        if spec.file in self._encodings or self.declared:
+            return self.encoding(spec)
+        with self.path(spec).open("rb") as fh:
+            head = fh.readline()
+        bom = head.startswith(UTF8_BOM)
+        if (head[len(UTF8_BOM):] if bom else head).isascii():
+            return EncodingChoice(encoding="utf-8-sig" if bom else "utf-8", reason="ASCII header line", bom=bom)
+        return self.encoding(spec)
+
     def header(self, spec: TableSpec) -> list[str]:
         path = self.path(spec)
         if spec.format == "csv":
-            return read_header(path, self.encoding(spec))[0]
+            return read_header(path, self._header_encoding(spec))[0]
         if spec.format == "xlsx":
             return read_xlsx_header(path, spec.sheet)
         return [c.name for c in spec.columns]

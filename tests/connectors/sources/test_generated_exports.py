@@ -124,3 +124,35 @@ def test_a_crowded_duplicate_filter_redraws_people_and_the_manifest_stays_exact(
     assert profile.problems == manifest["problems"]
     assert profile.orphans == manifest["orphans"]
     assert manifest["problems"]["duplicate_patients_name_dob"] > 0
+
+
+def _ascii_header(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.readline().removeprefix(b"\xef\xbb\xbf").isascii()
+
+
+@pytest.mark.parametrize(("system", "encoding", "all_ascii"), [("dentrix", "", True), ("drdentes", "cp1254", False)])
+def test_discover_reads_ascii_header_lines_without_scanning_whole_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, system: str, encoding: str, all_ascii: bool) -> None:
+    """Every work unit starts with discover(): it must not cost a pass over every file of the export. A header
+    line that is not plain ASCII (Turkish column names in cp1254) still waits for the file's encoding."""
+    from connectors.sources.exports import tables
+
+    generate(system, patients=30, seed=3, out=tmp_path, encoding=encoding)
+    scanned: list[str] = []
+    detect = tables.detect_encoding
+
+    def counting(path: Path, **kwargs: object) -> object:
+        scanned.append(path.name)
+        return detect(path, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tables, "detect_encoding", counting)
+    with source_class(system).from_connection({"path": str(tmp_path)}, {}) as connector:
+        objects = connector.discover()
+    csv_files = {p.name for p in tmp_path.rglob("*.csv")}
+    ascii_headers = {p.name for p in tmp_path.rglob("*.csv") if _ascii_header(p)}
+    assert objects and (ascii_headers == csv_files) == all_ascii
+    assert set(scanned) == csv_files - ascii_headers
+    # The same objects and fields as when every file's encoding is decided first.
+    with source_class(system).from_connection({"path": str(tmp_path), "encoding": encoding or "utf-8"}, {}) as conn:
+        assert conn.discover() == objects
