@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from connectors.base import PermanentError, TemporaryError, WriteResult
-from connectors.destinations.zoho.schemas import ApiError, BulkJob, RecordsAnswer, UploadAnswer, parse_time
+from connectors.destinations.zoho.schemas import ApiError, BulkJob, UploadAnswer
 
 if TYPE_CHECKING:
     from connectors.destinations.zoho.connector import ZohoConnector
@@ -98,20 +98,10 @@ def _one_job(conn: ZohoConnector, module: str, records: Sequence[Mapping[str, An
 
 
 def _with_modified_times(conn: ZohoConnector, module: str, results: list[WriteResult]) -> list[WriteResult]:
-    """The result file gives ids but no modified times: read them back, 100 records a call, so a bulk-written
+    """The result file gives ids but no modified times: read them back (100 records a call), so a bulk-written
     record carries its CRM modified time as a REST write's answer does."""
-    ids = [r.id for r in results if r.ok and r.id]
-    times: dict[str, Any] = {}
-    size = conn.limits.batch_limit
-    for start in range(0, len(ids), size):
-        chunk = ids[start:start + size]
-        response = conn.client.call("GET", conn._url(f"/crm/v8/{module}"), cost=conn.cost("get", 1), params={
-            "ids": ",".join(chunk), "fields": "Modified_Time", "per_page": len(chunk)})
-        if response.status_code == 204:
-            continue
-        conn.client.raise_for_envelope(response, f"get {module}")
-        times |= {str(d["id"]): parse_time(d.get("Modified_Time"))
-                  for d in RecordsAnswer.model_validate_json(response.content).data}
+    written = conn.get(module, [r.id for r in results if r.ok and r.id], fields=[])
+    times = {record.id: record.modified_at for record in written}
     return [replace(r, modified_at=times.get(r.id)) if r.ok else r for r in results]
 
 

@@ -334,10 +334,12 @@ class ZohoConnector:
 
     # ------------------------------------------------------------------------------------------- reads
 
-    def get(self, module: str, ids: Sequence[str]) -> list[DestRecord]:
+    def get(self, module: str, ids: Sequence[str], *, fields: Sequence[str] | None = None) -> list[DestRecord]:
         """Records by id, 100 ids a call through the list endpoint's `ids` (reference, "Records"); `fields` is
-        mandatory there and takes at most 50 names, so a wide module is read in several passes and merged."""
-        names = [f.api_name for f in self._field_meta(module) if f.api_name not in ("id", "Modified_Time")]
+        mandatory there and takes at most 50 names, so a wide module is read in several passes and merged. Every
+        field unless `fields` names some; Modified_Time always."""
+        names = [f.api_name for f in self._field_meta(module) if f.api_name not in ("id", "Modified_Time")] \
+            if fields is None else [f for f in fields if f not in ("id", "Modified_Time")]
         passes = [names[i:i + 48] for i in range(0, len(names), 48)] or [[]]
         merged: dict[str, dict[str, Any]] = {}
         order: list[str] = []
